@@ -1,0 +1,1 @@
+//! daprjob: make Dapr-enabled Kubernetes Jobs and CronJobs complete.
