@@ -1,1 +1,10 @@
 //! daprjob: make Dapr-enabled Kubernetes Jobs and CronJobs complete.
+//!
+//! The library holds the logic; `src/main.rs` is a thin CLI over it.
+//! - [`wrapper`]: the in-pod contract shared by the shell and binary wrappers.
+//! - [`exec`]: the binary wrapper (`daprjob exec`), std-only so that it builds small.
+//! - `api`, `render`, `manifest`, `crd` (feature `render`): the DaprJob model, the
+//!   renderer and multi-document I/O.
+
+pub mod exec;
+pub mod wrapper;

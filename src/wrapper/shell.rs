@@ -1,0 +1,1 @@
+//! The shell wrapper: a POSIX sh entrypoint rendered from `templates/entrypoint.sh.hbs`.
