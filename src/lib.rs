@@ -6,5 +6,19 @@
 //! - `api`, `render`, `manifest`, `crd` (feature `render`): the DaprJob model, the
 //!   renderer and multi-document I/O.
 
+#[cfg(feature = "render")]
+pub mod annotations;
+#[cfg(feature = "render")]
+pub mod api;
+#[cfg(feature = "render")]
+pub mod cli;
+#[cfg(feature = "render")]
+pub mod crd;
 pub mod exec;
+#[cfg(feature = "render")]
+pub mod manifest;
+#[cfg(feature = "render")]
+pub mod render;
+#[cfg(feature = "render")]
+mod schema;
 pub mod wrapper;
