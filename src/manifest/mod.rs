@@ -109,22 +109,22 @@ pub fn expand(documents: Vec<Document>, options: &RenderOptions) -> Result<Expan
     let mut expansion = Expansion::default();
     let mut errors = Vec::new();
     for document in documents {
-        if let Some(items) = parse::list_items(&document.value) {
-            if items.iter().any(parse::is_daprjob) {
-                for (i, item) in items.iter().enumerate() {
-                    let mut position = document.position.clone();
-                    position.item = Some(i);
-                    expand_one(
-                        position,
-                        None,
-                        item.clone(),
-                        options,
-                        &mut expansion,
-                        &mut errors,
-                    )?;
-                }
-                continue;
+        if let Some(items) = parse::list_items(&document.value)
+            && items.iter().any(parse::is_daprjob)
+        {
+            for (i, item) in items.iter().enumerate() {
+                let mut position = document.position.clone();
+                position.item = Some(i);
+                expand_one(
+                    position,
+                    None,
+                    item.clone(),
+                    options,
+                    &mut expansion,
+                    &mut errors,
+                )?;
             }
+            continue;
         }
         let text = Some(document.text);
         expand_one(
