@@ -225,18 +225,18 @@ fn check_name(name: &str, cron: bool, diags: &mut Diagnostics) {
             "the API server puts it in the job-name pod label, which is limited to 63",
         )
     };
-    if !names::is_dns1123_subdomain(name) {
-        diags.error(
-            "metadata.name",
-            format!("{name:?} is not a valid name: use lowercase letters, digits, '-' and '.'"),
-        );
-    } else if name.len() > limit {
+    if name.len() > limit {
         diags.error(
             "metadata.name",
             format!(
                 "{name:?} is {} characters; a {kind} name may have at most {limit} ({why})",
                 name.len()
             ),
+        );
+    } else if !names::is_dns1123_subdomain(name) {
+        diags.error(
+            "metadata.name",
+            format!("{name:?} is not a valid name: use lowercase letters, digits, '-' and '.'"),
         );
     }
 }
