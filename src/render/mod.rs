@@ -113,6 +113,12 @@ fn render_inner(
         api_token_secret: dapr.api_token_secret.clone(),
     };
     check_wrapper_numbers(&settings, diags);
+    if settings.mode == WrapperMode::None && !native {
+        diags.warning(
+            "spec.wrapper.mode",
+            "none: nothing shuts the sidecar down; the job itself must call POST /v1.0/shutdown (also when it fails), or the pod never completes",
+        );
+    }
     if wrapper.image.is_some() && settings.mode != WrapperMode::Binary {
         diags.warning(
             "spec.wrapper.image",
