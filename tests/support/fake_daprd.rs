@@ -209,6 +209,11 @@ impl FakeDaprd {
         self.shared.state.lock().unwrap().stopped_at.is_some()
     }
 
+    /// Time since the fake started (the clock of [`Request::at`] and `ready_after`).
+    pub fn elapsed(&self) -> Duration {
+        self.shared.start.elapsed()
+    }
+
     /// When readiness began, relative to start (`None`: never).
     pub fn ready_after(&self) -> Option<Duration> {
         self.shared.behaviour.ready_after
@@ -267,7 +272,10 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// Read one request head (and discard a Content-Length body).
-fn read_request(stream: &TcpStream) -> Option<(String, String, Vec<(String, String)>)> {
+/// Header names (lower-cased) and values.
+type Headers = Vec<(String, String)>;
+
+fn read_request(stream: &TcpStream) -> Option<(String, String, Headers)> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
