@@ -420,5 +420,10 @@ fn wrapper_none_warns_that_nothing_shuts_the_sidecar_down() {
     let input = daprjob_doc(&format!("  wrapper:\n    mode: none\n{POD}"));
     let run = daprjob(&["render", "-f", "-"], &input);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(run.stderr.contains("spec.wrapper.mode: none: nothing shuts the sidecar down"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("spec.wrapper.mode: none: nothing shuts the sidecar down"),
+        "{}",
+        run.stderr
+    );
 }

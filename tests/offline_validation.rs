@@ -16,15 +16,18 @@ fn validate(file: &std::path::Path, version: &str) -> (bool, String) {
         .arg(file)
         .output()
         .expect("kubernetes-validate runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
 #[test]
 fn rendered_examples_pass_strict_validation() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/rendered");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(files.len() >= 5);
     for file in &files {

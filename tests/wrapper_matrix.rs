@@ -854,7 +854,7 @@ mod script {
         assert!(!s.contains("{{"), "unrendered template expression");
         assert_eq!(
             s,
-            shell::render_entrypoint().unwrap(),
+            shell::compact(&shell::render_entrypoint().unwrap()),
             "rendering is deterministic"
         );
         // The argv only follows the script: it never changes its text.

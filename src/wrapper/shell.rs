@@ -44,11 +44,30 @@ pub fn render_entrypoint() -> Result<String, ShellError> {
     Ok(hb.render_template(TEMPLATE, &data)?)
 }
 
-/// The entrypoint script for this daprjob version (rendered once, then cached).
+/// The script as it ships in pods: without blank lines and full-line comments (the
+/// commented source is `templates/entrypoint.sh.hbs`), so that a rendered Job stays
+/// readable in `kubectl describe`. The first line (the version banner) and shellcheck
+/// directives stay. The script has no here-documents or multi-line strings, so a line
+/// that starts with `#` is always a comment.
+pub fn compact(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() / 2);
+    for (i, line) in script.lines().enumerate() {
+        let code = line.trim_start();
+        let comment = code.starts_with('#') && !code.starts_with("# shellcheck");
+        if i == 0 || !(code.is_empty() || comment) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The entrypoint script for this daprjob version, compacted (rendered once, then
+/// cached). This is the exact text every rendered Job carries.
 pub fn entrypoint_script() -> &'static str {
     static SCRIPT: OnceLock<String> = OnceLock::new();
     SCRIPT.get_or_init(|| {
-        render_entrypoint().expect("the embedded entrypoint template renders (tested)")
+        compact(&render_entrypoint().expect("the embedded entrypoint template renders (tested)"))
     })
 }
 
@@ -74,7 +93,14 @@ mod tests {
         assert!(!s.contains("{{"), "unrendered handlebars expression");
         assert!(s.contains("exit 78"));
         assert!(s.contains(env!("CARGO_PKG_VERSION")));
-        assert_eq!(s, entrypoint_script());
+        assert_eq!(compact(&s), entrypoint_script());
+    }
+
+    #[test]
+    fn compact_keeps_code_banner_and_directives() {
+        let s = compact("# banner\n\n  # comment\nx=1 # trailing\n# shellcheck disable=SC1\n");
+        assert_eq!(s, "# banner\nx=1 # trailing\n# shellcheck disable=SC1\n");
+        assert!(entrypoint_script().len() < render_entrypoint().unwrap().len() * 3 / 4);
     }
 
     #[test]
