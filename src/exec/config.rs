@@ -131,29 +131,24 @@ fn utf8<'a>(what: &str, v: &'a OsStr) -> Result<&'a str, ConfigError> {
     }
 }
 
-/// Parses a whole number of seconds or a port: ASCII digits only, no sign, no spaces.
-fn parse_uint(what: &str, v: &OsStr, max: u64) -> Result<u64, ConfigError> {
+/// Parses a number: 1 to 6 ASCII decimal digits (leading zeros ignored), no sign, no spaces.
+fn parse_uint(what: &str, v: &OsStr) -> Result<u32, ConfigError> {
     let s = utf8(what, v)?;
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return err(format!("{what}: {s:?} is not a whole number"));
+    if s.is_empty() || s.len() > 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return err(format!("{what}: {s:?} is not a number of 1 to 6 digits"));
     }
-    match s.parse::<u64>() {
-        Ok(n) if n <= max => Ok(n),
-        _ => err(format!("{what}: {s} is too large (at most {max})")),
-    }
+    Ok(s.bytes().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
 fn parse_seconds(what: &str, v: &OsStr) -> Result<u32, ConfigError> {
-    // A day is far beyond any sensible bound and keeps Instant arithmetic safe.
-    parse_uint(what, v, 86_400).map(|n| n as u32)
+    parse_uint(what, v)
 }
 
 fn parse_port(what: &str, v: &OsStr) -> Result<u16, ConfigError> {
-    let n = parse_uint(what, v, 65_535)?;
-    if n == 0 {
-        return err(format!("{what}: 0 is not a port"));
+    match parse_uint(what, v)? {
+        n @ 1..=65_535 => Ok(n as u16),
+        n => err(format!("{what}: {n} is not a port (1 to 65535)")),
     }
-    Ok(n as u16)
 }
 
 /// Booleans: `true`/`false` in any case, `1`/`0`.
@@ -226,7 +221,8 @@ const FLAGS: [(&str, Key, bool); 6] = [
 /// Parses the arguments after `exec` and the environment (through `env`).
 ///
 /// A flag always wins over its variable, which is then not even read; a later flag wins over an
-/// earlier one. An empty variable counts as
+/// earlier one. The off switch (`--disabled`, `DAPRJOB_DISABLED`) is decided first: when it is
+/// on, no other setting is checked. An empty variable counts as
 /// unset (as `${VAR:-default}` does in the shell wrapper). Flags end at `--` or at the first
 /// argument that does not start with `-`; everything from there on is the command, untouched.
 pub fn parse(
@@ -272,31 +268,41 @@ pub fn parse(
         i += 1;
     }
 
-    let mut config = Config::default();
-    for (name, key) in ENV_KEYS {
-        if flags.iter().any(|(k, _, _)| *k == key) {
-            continue;
-        }
-        if let Some(v) = env(name).filter(|v| !v.is_empty()) {
-            apply(&mut config, key, name, &v)?;
-        }
-    }
-    for (key, flag, value) in &flags {
-        apply(&mut config, *key, flag, value)?;
-    }
-    if let Some(token) = env(ENV_DAPR_API_TOKEN).filter(|v| !v.is_empty()) {
-        let bytes = token.into_encoded_bytes();
-        if bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
-            return err(format!(
-                "{ENV_DAPR_API_TOKEN}: contains a line break or NUL (a secret file with a trailing newline?)"
-            ));
-        }
-        config.token = Some(bytes);
-    }
-
     let command = args[i..].to_vec();
     if command.is_empty() {
         return err("no command given: daprjob exec [FLAGS] -- CMD [ARGS...]");
+    }
+
+    let mut config = Config::default();
+    // The value of `key`: its last flag, else its variable (empty counts as unset).
+    let value = |key: Key, var: &'static str| -> Option<(&'static str, OsString)> {
+        match flags.iter().rev().find(|(k, _, _)| *k == key) {
+            Some((_, flag, v)) => Some((*flag, v.clone())),
+            None => env(var).filter(|v| !v.is_empty()).map(|v| (var, v)),
+        }
+    };
+    // The off switch first: when it is on, nothing else is even looked at.
+    if let Some((what, v)) = value(Key::Disabled, ENV_DISABLED) {
+        apply(&mut config, Key::Disabled, what, &v)?;
+    }
+    if config.disabled {
+        return Ok(Invocation::Run { config, command });
+    }
+    for (name, key) in ENV_KEYS {
+        if key != Key::Disabled
+            && let Some((what, v)) = value(key, name)
+        {
+            apply(&mut config, key, what, &v)?;
+        }
+    }
+    if let Some(token) = env(ENV_DAPR_API_TOKEN).filter(|v| !v.is_empty()) {
+        let bytes = token.into_encoded_bytes();
+        if config.port.is_some() && bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+            return err(format!(
+                "{ENV_DAPR_API_TOKEN}: contains a line break or NUL, which no HTTP header can carry (a secret file with a trailing newline?)"
+            ));
+        }
+        config.token = Some(bytes);
     }
     Ok(Invocation::Run { config, command })
 }
@@ -339,7 +345,7 @@ mod tests {
             ("DAPRJOB_SHUTDOWN", "never"),
             ("DAPRJOB_SHUTDOWN_SECONDS", "7"),
             ("DAPRJOB_FORCE_SHUTDOWN", "TRUE"),
-            ("DAPRJOB_DISABLED", "1"),
+            ("DAPRJOB_DISABLED", "0"),
             ("DAPR_API_TOKEN", "s3cret"),
         ];
         let (c, _) = run(&["x"], &env).unwrap();
@@ -347,7 +353,7 @@ mod tests {
         assert_eq!(c.wait_seconds, 5);
         assert_eq!(c.shutdown, Policy::Never);
         assert_eq!(c.shutdown_seconds, 7);
-        assert!(c.force_shutdown && c.disabled);
+        assert!(c.force_shutdown && !c.disabled);
         assert_eq!(c.token.as_deref(), Some(&b"s3cret"[..]));
         let (c, _) = run(
             &[
@@ -359,7 +365,7 @@ mod tests {
                 "--shutdown-seconds",
                 "9",
                 "--force-shutdown=false",
-                "--disabled=0",
+                "--disabled=false",
                 "--",
                 "x",
             ],
@@ -375,8 +381,10 @@ mod tests {
 
     #[test]
     fn bare_boolean_flags_mean_true() {
-        let (c, _) = run(&["--force-shutdown", "--disabled", "--", "x"], &[]).unwrap();
-        assert!(c.force_shutdown && c.disabled);
+        let (c, _) = run(&["--force-shutdown", "--", "x"], &[]).unwrap();
+        assert!(c.force_shutdown);
+        let (c, _) = run(&["--disabled", "--", "x"], &[]).unwrap();
+        assert!(c.disabled);
     }
 
     #[test]
@@ -414,7 +422,11 @@ mod tests {
                 &["x"],
                 &[("DAPRJOB_SHUTDOWN_SECONDS", "99999999999999999999")],
             ),
-            (&["x"], &[("DAPR_API_TOKEN", "tok\n")]),
+            (&["x"], &[("DAPRJOB_SHUTDOWN_SECONDS", "0000001")]),
+            (
+                &["x"],
+                &[("DAPR_HTTP_PORT", "1"), ("DAPR_API_TOKEN", "tok\n")],
+            ),
         ] {
             assert!(run(args, env).is_err(), "{args:?} {env:?} should fail");
         }
@@ -428,6 +440,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.wait_seconds, 4);
+    }
+
+    #[test]
+    fn numbers() {
+        let (c, _) = run(
+            &["--wait-seconds", "000042", "--shutdown-seconds=999999", "x"],
+            &[],
+        )
+        .unwrap();
+        assert_eq!((c.wait_seconds, c.shutdown_seconds), (42, 999_999));
+        let (c, _) = run(&["x"], &[("DAPR_HTTP_PORT", "065535")]).unwrap();
+        assert_eq!(c.port, Some(65535));
+    }
+
+    #[test]
+    fn disabled_first_and_alone() {
+        let bad = [("DAPRJOB_WAIT_SECONDS", "x"), ("DAPR_HTTP_PORT", "http")];
+        let (c, _) = run(&["x"], &[bad[0], bad[1], ("DAPRJOB_DISABLED", "true")]).unwrap();
+        assert!(c.disabled);
+        let (c, _) = run(&["--disabled", "x"], &bad).unwrap();
+        assert!(c.disabled);
+        assert!(
+            run(
+                &["--disabled=false", "x"],
+                &[("DAPRJOB_DISABLED", "1"), bad[0]]
+            )
+            .is_err()
+        );
+        assert!(run(&["x"], &[("DAPRJOB_DISABLED", "maybe")]).is_err());
+        assert!(run(&["--disabled"], &[]).is_err(), "still needs a command");
     }
 
     #[test]

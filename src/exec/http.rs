@@ -14,10 +14,20 @@ pub enum HttpError {
     Refused,
     /// The deadline passed (connect, write or read).
     Timeout,
+    /// The connection was reset, or closed before any byte of a response.
+    Reset,
     /// The server closed the connection or sent something that is not an HTTP status line.
     Malformed,
     /// Any other socket error.
     Io(io::Error),
+}
+
+impl HttpError {
+    /// No HTTP answer at all because nothing is there any more: refused or reset (a timeout
+    /// does not count: something still holds the port).
+    pub fn is_gone(&self) -> bool {
+        matches!(self, HttpError::Refused | HttpError::Reset)
+    }
 }
 
 impl std::fmt::Display for HttpError {
@@ -25,6 +35,7 @@ impl std::fmt::Display for HttpError {
         match self {
             HttpError::Refused => f.write_str("connection refused"),
             HttpError::Timeout => f.write_str("timed out"),
+            HttpError::Reset => f.write_str("connection reset"),
             HttpError::Malformed => f.write_str("no valid HTTP response"),
             HttpError::Io(e) => write!(f, "{e}"),
         }
@@ -35,6 +46,9 @@ fn classify(e: io::Error) -> HttpError {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => HttpError::Refused,
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => HttpError::Reset,
         _ => HttpError::Io(e),
     }
 }
@@ -104,6 +118,7 @@ pub fn request(
             .set_read_timeout(Some(left(deadline)?))
             .map_err(classify)?;
         match stream.read(&mut buf[len..]) {
+            Ok(0) if len == 0 => return Err(HttpError::Reset),
             Ok(0) => return status_code(&buf[..len]).unwrap_or(Err(HttpError::Malformed)),
             Ok(n) => len += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

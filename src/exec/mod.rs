@@ -177,7 +177,7 @@ pub fn run(config: &Config, command: &[OsString]) -> i32 {
 }
 
 fn stopped_before_job(sig: libc::c_int) -> i32 {
-    say!("got signal {sig} while waiting for the sidecar; not running the job");
+    say!("got signal {sig} before the job started; not running the job");
     128 + sig
 }
 

@@ -21,7 +21,7 @@ const POST_TIMEOUT: Duration = Duration::from_secs(2);
 const POST_BACKOFF_START: Duration = Duration::from_millis(200);
 const POST_BACKOFF_CAP: Duration = Duration::from_secs(2);
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(1);
-const VERIFY_INTERVAL: Duration = Duration::from_millis(100);
+const VERIFY_INTERVAL: Duration = Duration::from_millis(200);
 /// After a 2xx, how long the sidecar may keep answering before the POST is repeated.
 const REPOST_AFTER: Duration = Duration::from_secs(3);
 
@@ -124,8 +124,10 @@ pub struct Shutdown<'a> {
 /// How the shutdown phase ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stopped {
-    /// The sidecar is verified gone.
+    /// The sidecar is verified gone after a shutdown call.
     Gone,
+    /// The sidecar, seen up before, refused the first call: it had already gone.
+    AlreadyGone,
     /// It was not stopped; the reason is the text after `shutdown: `.
     Failed(String),
 }
@@ -143,11 +145,13 @@ impl Shutdown<'_> {
     }
 
     /// Runs the phase: POST, verify that the sidecar goes away, POST again if it does not,
-    /// retry what is worth retrying, all within the budget. Logs one line and returns.
+    /// retry what is worth retrying, all within the budget. Logs its outcome and returns it.
     pub fn run(&self, phase: &Phase) -> Stopped {
+        let start = Instant::now();
         let outcome = self.attempt(phase);
         match &outcome {
-            Stopped::Gone => say!("sidecar shut down"),
+            Stopped::Gone => say!("sidecar shut down ({}ms)", start.elapsed().as_millis()),
+            Stopped::AlreadyGone => say!("sidecar shut down (already gone)"),
             Stopped::Failed(why) => say!("shutdown: {why}"),
         }
         outcome
@@ -157,10 +161,13 @@ impl Shutdown<'_> {
         let start = Instant::now();
         let deadline = start + self.budget;
         let force_at = start + self.budget * 2 / 3;
+        // Seen up: "connection refused" now means gone, not "not started yet".
         let mut seen_up = self.seen_up;
+        // Answered anything in this phase: the only case where forcing makes sense.
+        let mut answered = false;
         let mut forced = !self.force;
         let mut backoff = POST_BACKOFF_START;
-        // Some(t): a POST was accepted at t, now verifying that the sidecar goes away.
+        // Some(t): a POST was accepted at t; verifying that the sidecar goes away.
         let mut accepted: Option<Instant> = None;
         let mut last = String::from("no attempt");
         loop {
@@ -168,22 +175,23 @@ impl Shutdown<'_> {
             let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
                 let secs = self.budget.as_secs();
-                return Stopped::Failed(if seen_up {
+                return Stopped::Failed(if answered {
                     format!("sidecar still running after {secs}s (last: {last})")
                 } else {
                     format!("no answer from the sidecar within {secs}s (last: {last})")
                 });
             }
-            if !forced && now >= force_at {
+            if !forced && answered && now >= force_at {
                 forced = true;
+                say!("sidecar still up; forcing the shutdown (Dapr-Force-Shutdown: true)");
                 match self.post(true, left.min(POST_TIMEOUT)) {
-                    Ok(c) if (200..300).contains(&c) => {
-                        seen_up = true;
-                        accepted = Some(Instant::now());
+                    Ok(c) => {
                         last = format!("forced POST answered {c}");
+                        if (200..300).contains(&c) {
+                            accepted = Some(Instant::now());
+                        }
                     }
-                    Err(HttpError::Refused) if seen_up => return Stopped::Gone,
-                    Ok(c) => last = format!("forced POST answered {c}"),
+                    Err(e) if e.is_gone() => return Stopped::Gone,
                     Err(e) => last = format!("forced POST: {e}"),
                 }
                 continue;
@@ -192,6 +200,7 @@ impl Shutdown<'_> {
                 None => match self.post(false, left.min(POST_TIMEOUT)) {
                     Ok(c) if (200..300).contains(&c) => {
                         seen_up = true;
+                        answered = true;
                         accepted = Some(Instant::now());
                         last = format!("POST answered {c}");
                     }
@@ -205,11 +214,20 @@ impl Shutdown<'_> {
                             "404: the shutdown API is not allowed (add `shutdown` to the Dapr Configuration's API allow-list)".into(),
                         );
                     }
-                    Err(HttpError::Refused) if seen_up => return Stopped::Gone,
+                    Err(HttpError::Refused) if seen_up => {
+                        return if answered {
+                            Stopped::Gone
+                        } else {
+                            Stopped::AlreadyGone
+                        };
+                    }
                     other => {
-                        seen_up |= other.is_ok();
                         last = match other {
-                            Ok(c) => format!("POST answered {c}"),
+                            Ok(c) => {
+                                seen_up = true;
+                                answered = true;
+                                format!("POST answered {c}")
+                            }
                             Err(e) => format!("POST: {e}"),
                         };
                         phase.sleep_through(backoff.min(left));
@@ -224,9 +242,9 @@ impl Shutdown<'_> {
                         &[],
                         left.min(VERIFY_TIMEOUT),
                     ) {
-                        Err(HttpError::Refused) => return Stopped::Gone,
+                        Err(e) if e.is_gone() => return Stopped::Gone,
                         Ok(c) => last = format!("healthz answered {c} after the POST"),
-                        Err(e) => last = format!("healthz: {e}"),
+                        Err(e) => last = format!("healthz after the POST: {e}"),
                     }
                     if at.elapsed() >= REPOST_AFTER {
                         // Dapr 1.12 to 1.17.6 may answer 204 and not shut down: ask again.

@@ -22,9 +22,9 @@ pub const FORWARDED: [c_int; 6] = [
     libc::SIGUSR2,
 ];
 
-/// Signals that end the readiness wait (there is no job yet to forward them to). `SIGUSR1` and
-/// `SIGUSR2` are not stop requests: they are dropped while waiting.
-pub const STOPPING: [c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
+/// Signals that end the readiness wait (there is no job yet to forward them to). The other
+/// forwarded signals are dropped until the job runs (as in the shell wrapper).
+pub const STOPPING: [c_int; 2] = [libc::SIGTERM, libc::SIGINT];
 
 /// The blocked set: [`FORWARDED`] plus `SIGCHLD`.
 pub struct Signals {
