@@ -193,31 +193,18 @@ fn cannot_run(cmd: &OsStr, e: &io::Error) -> i32 {
 }
 
 /// The job's `Command`, set up so that the job starts with an empty signal mask and default
-/// signal dispositions.
+/// signal dispositions ([`signals::reset_for_exec`] between `fork` and `execve`).
 ///
 /// std does not reset the signal mask of a child (it only restores `SIGPIPE`, which the Rust
-/// runtime ignores), and the wrapper blocks the signals it takes with `sigtimedwait`: the
-/// `pre_exec` hook empties the mask and resets those signals' dispositions. Having a hook also
-/// makes std fork instead of using `posix_spawn`, whose glibc version leaves its internal
-/// signals (32, 33) set to `SIG_IGN` in the child, a disposition that survives `execve`.
+/// runtime ignores), and the wrapper blocks the signals it takes with `sigtimedwait`. Having a
+/// `pre_exec` hook also makes std fork instead of using `posix_spawn`, whose glibc version
+/// sets its internal signals to `SIG_IGN` in the child.
 fn job_command(command: &[OsString]) -> Command {
     let mut cmd = Command::new(&command[0]);
     cmd.args(&command[1..]);
-    let reset = || {
-        for sig in signals::FORWARDED
-            .iter()
-            .chain(&[libc::SIGCHLD, libc::SIGPIPE])
-        {
-            // SAFETY: signal(2) is async-signal-safe; SIG_DFL installs no handler.
-            unsafe {
-                libc::signal(*sig, libc::SIG_DFL);
-            }
-        }
-        signals::unblock_all()
-    };
-    // SAFETY: the hook only calls async-signal-safe functions and allocates nothing.
+    // SAFETY: the hook only makes async-signal-safe system calls and allocates nothing.
     unsafe {
-        cmd.pre_exec(reset);
+        cmd.pre_exec(signals::reset_for_exec);
     }
     cmd
 }

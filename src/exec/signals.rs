@@ -4,7 +4,8 @@
 //!
 //! Blocked signals stay pending while the wrapper is busy (an HTTP call, say) and are taken at
 //! the next wait; that delay is bounded by the per-request timeouts. The child must not inherit
-//! the mask: the job's `Command` empties it between `fork` and `execve` ([`unblock_all`]).
+//! that mask: the job's `Command` empties it, and resets every disposition, between `fork` and
+//! `execve` ([`reset_for_exec`]).
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -60,7 +61,7 @@ impl Signals {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let ts = libc::timespec {
-                tv_sec: left.as_secs() as libc::time_t,
+                tv_sec: left.as_secs() as _,
                 tv_nsec: left.subsec_nanos() as _,
             };
             // SAFETY: valid set and timespec; a null siginfo pointer is allowed.
@@ -91,6 +92,38 @@ pub fn unblock_all() -> io::Result<()> {
     } else {
         Err(io::Error::from_raw_os_error(rc))
     }
+}
+
+/// Prepares a child for `execve`: every signal's disposition back to `SIG_DFL` (`SIGKILL` and
+/// `SIGSTOP` cannot change) and an empty mask. Async-signal-safe: runs between `fork` and
+/// `execve`.
+///
+/// Handlers are reset by `execve` anyway, but ignored signals would survive it, and the
+/// wrapper's own parent may have left some ignored (glibc's `posix_spawn` leaves its internal
+/// signals 32 and 33 ignored; Python ignores `SIGXFSZ`). The raw `rt_sigaction` system call is
+/// used because the libc wrappers refuse those internal signals.
+pub fn reset_for_exec() -> io::Result<()> {
+    // The kernel's `struct sigaction` all zero: SIG_DFL (0), no flags, empty mask. 32 bytes cover
+    // every layout (handler, flags, optional restorer, 8-byte mask).
+    let dfl = [0u64; 4];
+    // Linux's signals are 1 to 64 on every architecture this builds for.
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: a valid, zeroed kernel sigaction and no old-action pointer; sigsetsize 8 is
+        // the kernel's sigset size on these architectures. Errors (none expected) are ignored.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                dfl.as_ptr(),
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            );
+        }
+    }
+    unblock_all()
 }
 
 /// Raw wait status of a process that ended, as `waitpid` reports it.
