@@ -126,7 +126,7 @@ pub struct Shutdown<'a> {
 pub enum Stopped {
     /// The sidecar is verified gone after a shutdown call.
     Gone,
-    /// The sidecar, seen up before, refused the first call: it had already gone.
+    /// The sidecar, seen up before, no longer answers a shutdown call: it had already gone.
     AlreadyGone,
     /// It was not stopped; the reason is the text after `shutdown: `.
     Failed(String),
@@ -214,13 +214,9 @@ impl Shutdown<'_> {
                             "404: the shutdown API is not allowed (add `shutdown` to the Dapr Configuration's API allow-list)".into(),
                         );
                     }
-                    Err(HttpError::Refused) if seen_up => {
-                        return if answered {
-                            Stopped::Gone
-                        } else {
-                            Stopped::AlreadyGone
-                        };
-                    }
+                    // Seen up before, no answer now: it went away by itself or after an
+                    // earlier POST.
+                    Err(e) if e.is_gone() && seen_up => return Stopped::AlreadyGone,
                     other => {
                         last = match other {
                             Ok(c) => {
