@@ -2,7 +2,6 @@
 //! [`crate::exec`] before clap runs, so that the wrapper stays small and fast).
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
@@ -100,31 +99,31 @@ fn expand(input: &InputArgs) -> Result<manifest::Expansion, manifest::Error> {
     manifest::expand(documents, &options)
 }
 
-fn fail(error: &manifest::Error) -> ExitCode {
+fn fail(error: &manifest::Error) -> i32 {
     for line in manifest::error_lines(error) {
         eprintln!("{line}");
     }
-    ExitCode::FAILURE
+    1
 }
 
-fn print(text: &str) -> ExitCode {
+fn print(text: &str) -> i32 {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         // A closed pipe (`| head`) is not worth a panic.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             eprintln!("daprjob: error: writing stdout: {e}");
-            ExitCode::FAILURE
+            1
         }
     }
 }
 
-/// Run a parsed command line.
-pub fn run(cli: Cli) -> ExitCode {
+/// Run a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Render(args) => {
             let expansion = match expand(&args.input) {
@@ -148,7 +147,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 for warning in &expansion.warnings {
                     eprintln!("{}", manifest::warning_line(warning));
                 }
-                ExitCode::SUCCESS
+                0
             }
             Err(e) => fail(&e),
         },
@@ -162,7 +161,7 @@ pub fn run(cli: Cli) -> ExitCode {
         // `main` dispatches these before parsing; reaching here means a bug in main.
         Command::Exec { .. } | Command::Install { .. } => {
             eprintln!("daprjob: error: exec and install are dispatched before the CLI");
-            ExitCode::from(crate::wrapper::contract::EXIT_CONFIG as u8)
+            crate::wrapper::contract::EXIT_CONFIG
         }
     }
 }

@@ -1,15 +1,21 @@
-//! The `daprjob` command: a thin layer over the library.
+//! The `daprjob` binary. The in-pod subcommands (`exec`, `install`) are dispatched first,
+//! with no CLI framework in their path; the renderer's CLI (feature `render`) handles the
+//! rest. Without default features (the wrapper image) only the in-pod part is built, and
+//! it also serves `--help` and `--version`.
 
-use std::process::ExitCode;
+use std::ffi::OsString;
 
-fn main() -> ExitCode {
+fn main() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if daprjob::exec::is_wrapper_command(&args) {
+        std::process::exit(daprjob::exec::main_from_args(args));
+    }
     #[cfg(feature = "render")]
     {
         use clap::Parser;
-        daprjob::cli::run(daprjob::cli::Cli::parse())
+        let code = daprjob::cli::run(daprjob::cli::Cli::parse_from(args));
+        std::process::exit(code);
     }
     #[cfg(not(feature = "render"))]
-    {
-        ExitCode::FAILURE
-    }
+    std::process::exit(daprjob::exec::main_from_args(args));
 }
