@@ -739,6 +739,22 @@ mod cases {
         assert!(fake.requests().is_empty());
     }
 
+    /// A token with a line break (a Secret made from a file with a trailing newline) can
+    /// never authorise the shutdown: both wrappers stop before the job, with a clear 78.
+    pub fn token_with_line_break_is_78(v: Variant) {
+        let fake = FakeDaprd::start(Behaviour::default());
+        let dir = TempDir::new();
+        let out = run_job(r#": > "$RAN""#)
+            .sidecar(&fake)
+            .env("DAPR_API_TOKEN", "s3cret\n")
+            .env("RAN", dir.path("ran").display())
+            .exec(v);
+        assert_eq!(out.code, Some(78), "{}", out.stderr);
+        assert_log(&out, "line break");
+        assert!(!dir.path("ran").exists());
+        assert!(fake.requests().is_empty());
+    }
+
     /// No curl, no wget: the shell wrapper stops before the job (78); the binary wrapper
     /// needs neither and runs the job.
     pub fn no_http_client(v: Variant) {
@@ -817,6 +833,7 @@ matrix!(
         native_mode_waits_never_shuts_down,
         force_shutdown_when_ignored,
         bad_setting_is_78,
+        token_with_line_break_is_78,
         no_http_client,
     ]
 );
