@@ -37,6 +37,8 @@ fn static_small_and_runs_in_an_empty_root() {
     let root = std::env::temp_dir().join(format!("daprjob-chroot-{}", std::process::id()));
     std::fs::create_dir_all(&root).unwrap();
     std::fs::copy(&bin, root.join("daprjob")).unwrap();
+    // Like the emptyDir mount of binary mode: the destination directory exists.
+    std::fs::create_dir(root.join("copy")).unwrap();
     // No libc, no loader, no /proc, no shell: only the binary.
     let run = |args: &[&str]| {
         Command::new("/usr/sbin/chroot")
