@@ -1,8 +1,9 @@
 //! Every rendered example validates against the Kubernetes 1.33 and 1.37 schemas in
 //! strict mode (`kubernetes-validate` from PyPI), and a broken Job does not.
 
-#[path = "support/tools.rs"]
-mod tools;
+mod support;
+
+use support::tools;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,7 +11,7 @@ use std::process::Command;
 const VERSIONS: &[&str] = &["1.33.0", "1.37.0"];
 
 fn validate(file: &std::path::Path, version: &str) -> (bool, String) {
-    let tool = tools::tool("DAPRJOB_KUBERNETES_VALIDATE", "kubernetes-validate");
+    let tool = tools::path_of(tools::KUBERNETES_VALIDATE);
     let out = Command::new(tool)
         .args(["--strict", "--quiet", "-k", version])
         .arg(file)
