@@ -6,8 +6,54 @@ use kube::CustomResourceExt;
 use crate::api::DaprJob;
 
 /// The CRD as a typed object.
+///
+/// Doc comments are wrapped at 90 columns in the source; `kubectl explain` wraps text
+/// itself, so descriptions are unwrapped here (paragraph breaks stay).
 pub fn crd() -> CustomResourceDefinition {
-    DaprJob::crd()
+    let mut value = serde_json::to_value(DaprJob::crd()).expect("the CRD serializes");
+    unwrap_descriptions(&mut value);
+    serde_json::from_value(value).expect("the CRD round-trips")
+}
+
+/// Join the lines of each paragraph of every `description` in `value`.
+fn unwrap_descriptions(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    serde_json::Value::String(text) if key == "description" => {
+                        *text = unwrap_paragraphs(text);
+                    }
+                    _ => unwrap_descriptions(child),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
+}
+
+fn unwrap_paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| {
+            paragraph
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_are_unwrapped() {
+        assert_eq!(unwrap_paragraphs("a\nb\n\nc\nd"), "a b\n\nc d");
+    }
 }
 
 /// The CRD as YAML, exactly as committed in `crd/daprjob.dev_daprjobs.yaml`.

@@ -74,7 +74,10 @@ fn the_whole_examples_directory_renders_in_name_order() {
             .unwrap(),
         );
     }
-    assert_eq!(run.stdout, expected);
+    assert!(
+        run.stdout == expected,
+        "render -f examples/ differs from examples/rendered/*: run scripts/regenerate"
+    );
 }
 
 #[test]
