@@ -46,16 +46,6 @@ fn unwrap_paragraphs(text: &str) -> String {
         .join("\n\n")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paragraphs_are_unwrapped() {
-        assert_eq!(unwrap_paragraphs("a\nb\n\nc\nd"), "a b\n\nc d");
-    }
-}
-
 /// The CRD as YAML, exactly as committed in `crd/daprjob.dev_daprjobs.yaml`.
 pub fn crd_yaml() -> String {
     crate::manifest::to_yaml(&crd()).expect("the CRD serializes")
@@ -88,4 +78,14 @@ pub fn json_schema() -> String {
     let mut out = serde_json::to_string_pretty(&schema).expect("a schema serializes");
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_are_unwrapped() {
+        assert_eq!(unwrap_paragraphs("a\nb\n\nc\nd"), "a b\n\nc d");
+    }
 }
