@@ -206,12 +206,12 @@ impl Shutdown<'_> {
                     }
                     Ok(c @ (401 | 403)) => {
                         return Stopped::Failed(format!(
-                            "{c}: the sidecar rejected the API token (set DAPR_API_TOKEN in the job container to the sidecar's token, see dapr.io/api-token-secret)"
+                            "HTTP {c}: the sidecar rejected the API token (set DAPR_API_TOKEN in the job container to the sidecar's token, see dapr.io/api-token-secret)"
                         ));
                     }
                     Ok(404) => {
                         return Stopped::Failed(
-                            "404: the shutdown API is not allowed (add `shutdown` to the Dapr Configuration's API allow-list)".into(),
+                            "HTTP 404: the shutdown API is not allowed (add `shutdown` to the Dapr Configuration's API allow-list)".into(),
                         );
                     }
                     // Seen up before, no answer now: it went away by itself or after an
