@@ -51,13 +51,9 @@ pub enum Command {
 /// Where the manifests come from.
 #[derive(Debug, clap::Args)]
 pub struct InputArgs {
-    /// A file, a directory, or - for stdin; repeatable.
-    #[arg(
-        short = 'f',
-        long = "filename",
-        value_name = "PATH",
-        default_value = "-"
-    )]
+    /// A file, a directory, or - for stdin; repeatable. Default: stdin, unless it is a
+    /// terminal.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub files: Vec<String>,
     /// Read directories recursively.
     #[arg(short = 'R', long)]
@@ -88,7 +84,17 @@ pub enum OutputFormat {
 }
 
 fn expand(input: &InputArgs) -> Result<manifest::Expansion, manifest::Error> {
-    let sources = manifest::read_paths(&input.files, input.recursive)?;
+    let stdin = ["-".to_string()];
+    let files = if input.files.is_empty() {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            return Err(manifest::InputError::NoInput.into());
+        }
+        &stdin[..]
+    } else {
+        &input.files[..]
+    };
+    let sources = manifest::read_paths(files, input.recursive)?;
     let mut documents = Vec::new();
     for source in &sources {
         documents.extend(manifest::split_documents(source)?);

@@ -281,3 +281,13 @@ fn schema_and_completions() {
     let run = daprjob(&["--version"], "");
     assert!(run.stdout.starts_with("daprjob "));
 }
+
+#[test]
+fn without_f_stdin_is_read_when_it_is_not_a_terminal() {
+    let run = daprjob(
+        &["render"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("kind: ConfigMap"));
+}

@@ -35,6 +35,9 @@ pub enum InputError {
         /// The path.
         path: String,
     },
+    /// No `-f` and stdin is a terminal.
+    #[error("no input: give -f FILE, -f DIR or -f - (stdin)")]
+    NoInput,
     /// `-` was given more than once.
     #[error("-f - (stdin) can be given only once")]
     StdinTwice,
