@@ -8,41 +8,17 @@ mod support;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+
 use std::thread;
 use std::time::{Duration, Instant};
 
 use support::fake_daprd::{Behaviour, FakeDaprd};
+use support::process::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_daprjob");
 const SH: &str = "/bin/sh";
-
-/// A temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "daprjob-exec-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `daprjob ARGS` with exactly `env` (plus a PATH), stdin closed.
 fn daprjob(args: &[&str], env: &[(&str, String)]) -> Command {
@@ -167,9 +143,9 @@ exit 5
 "#;
 
 fn reaps_orphans(env: Vec<(&str, String)>) {
-    let dir = TempDir::new();
+    let dir = TempDir::new("exec").unwrap();
     let mut env = env;
-    env.push(("OUT", dir.0.display().to_string()));
+    env.push(("OUT", dir.path().display().to_string()));
     let out = output(as_pid1(&["exec", "--", SH, "-c", ORPHAN_JOB], &env));
     assert_eq!(
         out.status.code(),
@@ -177,12 +153,12 @@ fn reaps_orphans(env: Vec<(&str, String)>) {
         "the job's own code through PID 1"
     );
     assert_eq!(
-        std::fs::read_to_string(dir.path("pid")).unwrap().trim(),
+        std::fs::read_to_string(dir.join("pid")).unwrap().trim(),
         "2",
         "the job was PID 2, so the wrapper was PID 1"
     );
     assert_eq!(
-        std::fs::read_to_string(dir.path("zombies")).unwrap().trim(),
+        std::fs::read_to_string(dir.join("zombies")).unwrap().trim(),
         "0",
         "an orphan was left a zombie"
     );
@@ -212,8 +188,8 @@ fn pid1_forwards_signals_sent_from_inside() {
 
 #[test]
 fn sigkill_of_the_job_is_137() {
-    let dir = TempDir::new();
-    let pidfile = dir.path("pid");
+    let dir = TempDir::new("exec").unwrap();
+    let pidfile = dir.join("pid");
     let mut env = no_http();
     env.push(("PIDFILE", pidfile.display().to_string()));
     let mut cmd = daprjob(
@@ -251,8 +227,8 @@ fn every_forwarded_signal_reaches_the_job() {
         ("USR1", libc::SIGUSR1),
         ("USR2", libc::SIGUSR2),
     ] {
-        let dir = TempDir::new();
-        let ready = dir.path("ready");
+        let dir = TempDir::new("exec").unwrap();
+        let ready = dir.join("ready");
         let mut env = no_http();
         env.push(("READY", ready.display().to_string()));
         let job = format!(
@@ -471,8 +447,8 @@ fn a_valid_flag_shadows_a_bad_variable() {
 
 #[test]
 fn bad_flags_and_values_are_78_and_nothing_runs() {
-    let dir = TempDir::new();
-    let ran = dir.path("ran");
+    let dir = TempDir::new("exec").unwrap();
+    let ran = dir.join("ran");
     let job = format!(": > {}", ran.display());
     for (args, env) in [
         (vec!["--wait-seconds", "ten"], vec![]),
@@ -541,10 +517,10 @@ fn mode(p: &Path) -> u32 {
 
 #[test]
 fn install_into_a_directory() {
-    let dir = TempDir::new();
-    let out = output(daprjob(&["install", dir.0.to_str().unwrap()], &[]));
+    let dir = TempDir::new("exec").unwrap();
+    let out = output(daprjob(&["install", dir.path().to_str().unwrap()], &[]));
     assert_eq!(out.status.code(), Some(0));
-    let installed = dir.path("daprjob");
+    let installed = dir.join("daprjob");
     assert!(stderr(&out).contains(&format!("installed {}", installed.display())));
     assert_eq!(
         std::fs::read(&installed).unwrap(),
@@ -552,7 +528,7 @@ fn install_into_a_directory() {
     );
     assert_eq!(mode(&installed), 0o755);
     // Only the binary: no temporary file left behind.
-    let names: Vec<_> = std::fs::read_dir(&dir.0)
+    let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -564,8 +540,8 @@ fn install_into_a_directory() {
 
 #[test]
 fn install_to_a_file_path_replaces_it() {
-    let dir = TempDir::new();
-    let target = dir.path("wrapper");
+    let dir = TempDir::new("exec").unwrap();
+    let target = dir.join("wrapper");
     std::fs::write(&target, "old").unwrap();
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = output(daprjob(&["install", target.to_str().unwrap()], &[]));
@@ -576,8 +552,8 @@ fn install_to_a_file_path_replaces_it() {
 
 #[test]
 fn install_errors() {
-    let dir = TempDir::new();
-    let missing = dir.path("no/such/dir/");
+    let dir = TempDir::new("exec").unwrap();
+    let missing = dir.join("no/such/dir/");
     let out = output(daprjob(&["install", missing.to_str().unwrap()], &[]));
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -585,7 +561,7 @@ fn install_errors() {
         "{}",
         stderr(&out)
     );
-    let under_missing = dir.path("nodir/daprjob");
+    let under_missing = dir.join("nodir/daprjob");
     let out = output(daprjob(&["install", under_missing.to_str().unwrap()], &[]));
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("does not exist"));

@@ -13,11 +13,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 use support::fake_daprd::{Behaviour, FakeDaprd};
+use support::process::TempDir;
 
 use daprjob::wrapper::shell;
 
@@ -52,31 +53,6 @@ fn wget_only_path() -> &'static str {
         }
         dir.to_str().unwrap().to_string()
     })
-}
-
-/// A temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "daprjob-matrix-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// What one run of the wrapper did.
@@ -375,18 +351,18 @@ mod cases {
 
     pub fn argv_is_exact(v: Variant) {
         let fake = FakeDaprd::start(Behaviour::default());
-        let dir = TempDir::new();
+        let dir = TempDir::new("matrix").unwrap();
         // Files a glob would match, in the working directory.
-        std::fs::write(dir.path("a"), "").unwrap();
-        std::fs::write(dir.path("b"), "").unwrap();
-        let out_file = dir.path("argv");
+        std::fs::write(dir.join("a"), "").unwrap();
+        std::fs::write(dir.join("b"), "").unwrap();
+        let out_file = dir.join("argv");
         let mut run = Run {
             argv: job(r#"printf '%s\0' "$@" > "$OUT""#, NASTY),
             ..Run::new(&[])
         }
         .sidecar(&fake)
         .env("OUT", out_file.display());
-        run.cwd = Some(dir.0.clone());
+        run.cwd = Some(dir.path().to_path_buf());
         let out = run.exec(v);
         assert_eq!(out.code, Some(0));
         let got = std::fs::read(&out_file).expect("the job ran");
@@ -398,21 +374,21 @@ mod cases {
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(&want)
         );
-        assert!(!dir.path("pwned").exists(), "an argument was executed");
+        assert!(!dir.join("pwned").exists(), "an argument was executed");
         assert_shut_down(&fake, &out);
     }
 
     pub fn stdin_is_inherited(v: Variant) {
         let fake = FakeDaprd::start(Behaviour::default());
-        let dir = TempDir::new();
+        let dir = TempDir::new("matrix").unwrap();
         let mut run = run_job(r#"read -r line; printf '%s' "$line" > "$OUT""#)
             .sidecar(&fake)
-            .env("OUT", dir.path("in").display());
+            .env("OUT", dir.join("in").display());
         run.stdin = Some(b"hello from stdin\n".to_vec());
         let out = run.exec(v);
         assert_eq!(out.code, Some(0));
         assert_eq!(
-            std::fs::read_to_string(dir.path("in")).unwrap(),
+            std::fs::read_to_string(dir.join("in")).unwrap(),
             "hello from stdin"
         );
     }
@@ -450,8 +426,8 @@ mod cases {
     }
 
     pub fn not_executable_126_still_shuts_down(v: Variant) {
-        let dir = TempDir::new();
-        let file = dir.path("not-executable");
+        let dir = TempDir::new("matrix").unwrap();
+        let file = dir.join("not-executable");
         std::fs::write(&file, "#!/bin/sh\nexit 0\n").unwrap();
         let fake = FakeDaprd::start(Behaviour::default());
         let out = Run::new(&[file.to_str().unwrap()]).sidecar(&fake).exec(v);
@@ -470,8 +446,8 @@ mod cases {
 
     pub fn sigterm_is_forwarded_to_the_job(v: Variant) {
         let fake = FakeDaprd::start(Behaviour::default());
-        let dir = TempDir::new();
-        let started = dir.path("started");
+        let dir = TempDir::new("matrix").unwrap();
+        let started = dir.join("started");
         let mut run = run_job(
             r#"trap 'exit 57' TERM; : > "$STARTED"; i=0; while [ $i -lt 200 ]; do /usr/bin/sleep 0.05; i=$((i+1)); done; exit 3"#,
         )
@@ -486,8 +462,8 @@ mod cases {
 
     pub fn waits_until_ready(v: Variant) {
         let fake = Arc::new(FakeDaprd::start(Behaviour::default().ready_after_ms(1200)));
-        let dir = TempDir::new();
-        let ran = dir.path("ran");
+        let dir = TempDir::new("matrix").unwrap();
+        let ran = dir.join("ran");
         // The test notes when the job's file first appears, on the fake's clock.
         let seen: Arc<Mutex<Option<Duration>>> = Arc::default();
         let mut run = run_job(r#": > "$RAN""#)
@@ -525,14 +501,14 @@ mod cases {
 
     pub fn never_ready_is_bounded_69(v: Variant) {
         let fake = FakeDaprd::start(Behaviour::default().never_ready());
-        let dir = TempDir::new();
+        let dir = TempDir::new("matrix").unwrap();
         let out = run_job(r#": > "$RAN""#)
             .sidecar(&fake)
             .env("DAPRJOB_WAIT_SECONDS", 1)
-            .env("RAN", dir.path("ran").display())
+            .env("RAN", dir.join("ran").display())
             .exec(v);
         assert_eq!(out.code, Some(69));
-        assert!(!dir.path("ran").exists(), "the job ran");
+        assert!(!dir.join("ran").exists(), "the job ran");
         assert_log(&out, "not ready");
         assert!(!fake.shutdown_calls().is_empty(), "shutdown not attempted");
         assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
@@ -540,16 +516,16 @@ mod cases {
 
     pub fn sigterm_during_wait_ends_it(v: Variant) {
         let fake = Arc::new(FakeDaprd::start(Behaviour::default().never_ready()));
-        let dir = TempDir::new();
+        let dir = TempDir::new("matrix").unwrap();
         let mut run = run_job(r#": > "$RAN""#)
             .sidecar(&fake)
             .env("DAPRJOB_WAIT_SECONDS", 30)
-            .env("RAN", dir.path("ran").display());
+            .env("RAN", dir.join("ran").display());
         let f = Arc::clone(&fake);
         run.signal = Some(("TERM", Box::new(move || f.healthz_calls() >= 2)));
         let out = run.exec(v);
         assert_eq!(out.code, Some(128 + 15));
-        assert!(!dir.path("ran").exists(), "the job ran");
+        assert!(!dir.join("ran").exists(), "the job ran");
         assert!(!fake.shutdown_calls().is_empty(), "shutdown not attempted");
         assert!(out.elapsed < Duration::from_secs(15), "{:?}", out.elapsed);
     }
@@ -728,14 +704,14 @@ mod cases {
 
     pub fn bad_setting_is_78(v: Variant) {
         let fake = FakeDaprd::start(Behaviour::default());
-        let dir = TempDir::new();
+        let dir = TempDir::new("matrix").unwrap();
         let out = run_job(r#": > "$RAN""#)
             .sidecar(&fake)
             .env("DAPRJOB_SHUTDOWN", "sometimes")
-            .env("RAN", dir.path("ran").display())
+            .env("RAN", dir.join("ran").display())
             .exec(v);
         assert_eq!(out.code, Some(78));
-        assert!(!dir.path("ran").exists());
+        assert!(!dir.join("ran").exists());
         assert!(fake.requests().is_empty());
     }
 
@@ -743,15 +719,15 @@ mod cases {
     /// never authorise the shutdown: both wrappers stop before the job, with a clear 78.
     pub fn token_with_line_break_is_78(v: Variant) {
         let fake = FakeDaprd::start(Behaviour::default());
-        let dir = TempDir::new();
+        let dir = TempDir::new("matrix").unwrap();
         let out = run_job(r#": > "$RAN""#)
             .sidecar(&fake)
             .env("DAPR_API_TOKEN", "s3cret\n")
-            .env("RAN", dir.path("ran").display())
+            .env("RAN", dir.join("ran").display())
             .exec(v);
         assert_eq!(out.code, Some(78), "{}", out.stderr);
         assert_log(&out, "line break");
-        assert!(!dir.path("ran").exists());
+        assert!(!dir.join("ran").exists());
         assert!(fake.requests().is_empty());
     }
 
@@ -844,8 +820,8 @@ mod script {
 
     #[test]
     fn shellcheck_clean() {
-        let dir = TempDir::new();
-        let file = dir.path("entrypoint.sh");
+        let dir = TempDir::new("matrix").unwrap();
+        let file = dir.join("entrypoint.sh");
         std::fs::write(&file, shell::entrypoint_script()).unwrap();
         let out = Command::new("shellcheck")
             .args(["-s", "sh"])

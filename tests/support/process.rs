@@ -80,6 +80,11 @@ impl TempDir {
         &self.path
     }
 
+    /// A path inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
     /// Remove the directory now (idempotent).
     pub fn remove(&self) {
         let _ = std::fs::remove_dir_all(&self.path);
