@@ -17,12 +17,12 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
+use support::cli::{JobContainer, render_job_container};
 use support::daprd::{Daprd, DaprdOptions, Release};
 use support::process::{TempDir, die_with_parent};
 use support::tools::on_path;
@@ -163,64 +163,18 @@ impl Case {
     /// `daprjob render -f -`, then the job container's command and env, the Secret resolved.
     fn render(&self, out: &Path) -> (Vec<String>, Vec<(String, String)>) {
         let input = serde_json::to_string_pretty(&self.daprjob(out)).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_daprjob"))
-            .args(["render", "-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("daprjob render runs");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "render failed: {stderr}\n{input}");
-        let job: Value = serde_saphyr::from_str(&String::from_utf8(output.stdout).unwrap())
-            .expect("rendered YAML");
-        assert_eq!(job["kind"], "Job");
-        let pod = &job["spec"]["template"];
+        let JobContainer { job, command, env } =
+            render_job_container(&input, &[], "job", |name, key| {
+                assert_eq!((name, key), (SECRET_NAME, "token"));
+                TOKEN.to_string()
+            });
         if self.native {
             assert_eq!(
-                pod["metadata"]["annotations"]["dapr.io/enable-native-sidecar"],
+                job["spec"]["template"]["metadata"]["annotations"]["dapr.io/enable-native-sidecar"],
                 "true"
             );
         }
-        let container = pod["spec"]["containers"]
-            .as_array()
-            .expect("containers")
-            .iter()
-            .find(|c| c["name"] == "job")
-            .expect("the job container");
-        assert!(container.get("args").is_none(), "args folded into command");
-        let command: Vec<String> = container["command"]
-            .as_array()
-            .expect("command")
-            .iter()
-            .map(|v| v.as_str().expect("string").to_string())
-            .collect();
         assert_eq!(command[0], self.wrapper.rendered_program(), "{command:?}");
-        let env: Vec<(String, String)> = container["env"]
-            .as_array()
-            .expect("env")
-            .iter()
-            .map(|e| {
-                let name = e["name"].as_str().expect("env name").to_string();
-                let value = match e.get("value") {
-                    Some(v) => v.as_str().expect("env value").to_string(),
-                    None => {
-                        let secret = &e["valueFrom"]["secretKeyRef"];
-                        assert_eq!(secret["name"], SECRET_NAME, "{e}");
-                        assert_eq!(secret["key"], "token", "{e}");
-                        TOKEN.to_string()
-                    }
-                };
-                (name, value)
-            })
-            .collect();
         let has_token = env.iter().any(|(k, _)| k == "DAPR_API_TOKEN");
         assert_eq!(has_token, self.token, "DAPR_API_TOKEN in {env:?}");
         let policy = env.iter().find(|(k, _)| k == "DAPRJOB_SHUTDOWN");

@@ -8,7 +8,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
+use support::cli::render_job_container;
 use support::fake_daprd::{Behaviour, FakeDaprd};
 
 const TOKEN: &str = "s3cr3t token with spaces";
@@ -44,57 +44,11 @@ spec:
 /// The job container of the rendered Job: (command, env).
 fn render(mode: &str, out: &str) -> (Vec<String>, Vec<(String, String)>) {
     let input = daprjob_yaml(mode).replace("OUTFILE", out);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_daprjob"))
-        .args(["render", "-f", "-", "--wrapper-image", "img"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let job: Value = serde_saphyr::from_str(&String::from_utf8(output.stdout).unwrap()).unwrap();
-    let container = &job["spec"]["template"]["spec"]["containers"][0];
-    assert!(
-        container.get("args").is_none(),
-        "args are folded into command"
-    );
-    let command = container["command"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    let env = container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let name = e["name"].as_str().unwrap().to_string();
-            let value = match e.get("value") {
-                Some(v) => v.as_str().unwrap().to_string(),
-                None => {
-                    let secret = &e["valueFrom"]["secretKeyRef"];
-                    assert_eq!(secret["name"], "dapr-token");
-                    assert_eq!(secret["key"], "token");
-                    TOKEN.to_string()
-                }
-            };
-            (name, value)
-        })
-        .collect();
-    (command, env)
+    let rendered = render_job_container(&input, &["--wrapper-image", "img"], "job", |name, key| {
+        assert_eq!((name, key), ("dapr-token", "token"));
+        TOKEN.to_string()
+    });
+    (rendered.command, rendered.env)
 }
 
 fn run_rendered(mode: &str, program: &[&str]) {
