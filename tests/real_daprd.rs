@@ -189,6 +189,9 @@ impl Case {
             app_id: "real-daprd".to_string(),
             api_token: self.token.then(|| TOKEN.to_string()),
             wait_ready,
+            // Started together with the wrapper: daprd begins 1 s later, so the wrapper
+            // certainly meets a sidecar that is not ready yet, even on a loaded machine.
+            start_delay: (!wait_ready).then(|| Duration::from_secs(1)),
             ..DaprdOptions::default()
         })
     }

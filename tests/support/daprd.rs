@@ -54,6 +54,10 @@ pub struct DaprdOptions {
     pub extra_args: Vec<String>,
     /// More environment variables for daprd.
     pub env: Vec<(String, String)>,
+    /// Reserve the ports now but let daprd start only after this long (through
+    /// `sh -c 'sleep; exec daprd'`, so the process is still daprd's): a client started
+    /// right after `start` then certainly meets a daprd that is not ready yet.
+    pub start_delay: Option<std::time::Duration>,
 }
 
 impl Default for DaprdOptions {
@@ -66,6 +70,7 @@ impl Default for DaprdOptions {
             wait_ready: true,
             extra_args: Vec::new(),
             env: Vec::new(),
+            start_delay: None,
         }
     }
 }
@@ -95,7 +100,16 @@ impl Daprd {
         let out = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let err = out.try_clone().expect("clone log file");
 
-        let mut cmd = Command::new(&binary);
+        let mut cmd = match opts.start_delay {
+            None => Command::new(&binary),
+            Some(delay) => {
+                let mut sh = Command::new("/bin/sh");
+                sh.args(["-c", "sleep \"$0\" && exec \"$@\""])
+                    .arg(format!("{:.3}", delay.as_secs_f64()))
+                    .arg(&binary);
+                sh
+            }
+        };
         cmd.args(["--mode", "standalone", "--app-id", &opts.app_id])
             .args(["--dapr-http-port", &http_port.to_string()])
             .args(["--dapr-grpc-port", &grpc_port.to_string()])
