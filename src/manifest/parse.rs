@@ -118,13 +118,15 @@ pub fn split_documents(source: &Source) -> Result<Vec<Document>, DocumentError> 
     Ok(documents)
 }
 
-/// `error: line 3 column 4: unclosed bracket` → `unclosed bracket`.
+/// `error: line 3 column 4: unclosed bracket` → `unclosed bracket`; also drops a
+/// trailing `at line 3, column 4 ...` (the caller reports the line in the file).
 fn strip_location(message: &str) -> &str {
     let message = message.strip_prefix("error: ").unwrap_or(message);
-    match message.strip_prefix("line ") {
+    let message = match message.strip_prefix("line ") {
         Some(rest) => rest.split_once(": ").map_or(message, |(_, m)| m),
         None => message,
-    }
+    };
+    message.split(" at line ").next().unwrap_or(message)
 }
 
 fn kind_name(value: &Value) -> &'static str {
@@ -251,6 +253,27 @@ mod tests {
     fn syntax_errors_in_the_first_document() {
         let err = split_documents(&source("a: [1\n")).unwrap_err();
         assert!(err.message.starts_with("line 1, column"), "{}", err.message);
+    }
+
+    #[test]
+    fn nesting_and_alias_bombs_are_errors() {
+        let deep = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let err = split_documents(&source(&deep)).unwrap_err();
+        assert!(err.message.starts_with("line 1, column"), "{}", err.message);
+        assert!(!err.message.contains(" at line "), "{}", err.message);
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..12 {
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("b{}", i - 1)
+            };
+            bomb.push_str(&format!(
+                "b{i}: &b{i} [{}]\n",
+                vec![format!("*{prev}"); 10].join(", ")
+            ));
+        }
+        assert!(split_documents(&source(&bomb)).is_err());
     }
 
     #[test]
