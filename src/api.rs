@@ -246,6 +246,18 @@ pub enum LogLevel {
     Error,
 }
 
+impl LogLevel {
+    /// The `dapr.io/log-level` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
 /// The protocol daprd uses to call the app.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[schemars(transform = crate::schema::drop_description)]
@@ -261,6 +273,19 @@ pub enum AppProtocol {
     Grpcs,
     /// HTTP/2 cleartext.
     H2c,
+}
+
+impl AppProtocol {
+    /// The `dapr.io/app-protocol` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppProtocol::Http => "http",
+            AppProtocol::Grpc => "grpc",
+            AppProtocol::Https => "https",
+            AppProtocol::Grpcs => "grpcs",
+            AppProtocol::H2c => "h2c",
+        }
+    }
 }
 
 /// CPU and memory of the daprd container.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::annotations::{check_value, kind_of};
-use crate::api::{AppProtocol, DaprSidecar, LogLevel};
+use crate::api::DaprSidecar;
 
 use super::Diagnostics;
 use super::names::{is_dns1123_label, is_quantity};
@@ -41,25 +41,6 @@ pub const TYPED_KEYS: &[(&str, &str)] = &[
     ),
 ];
 
-fn log_level(level: LogLevel) -> &'static str {
-    match level {
-        LogLevel::Debug => "debug",
-        LogLevel::Info => "info",
-        LogLevel::Warn => "warn",
-        LogLevel::Error => "error",
-    }
-}
-
-fn app_protocol(protocol: AppProtocol) -> &'static str {
-    match protocol {
-        AppProtocol::Http => "http",
-        AppProtocol::Grpc => "grpc",
-        AppProtocol::Https => "https",
-        AppProtocol::Grpcs => "grpcs",
-        AppProtocol::H2c => "h2c",
-    }
-}
-
 /// The Dapr annotations for the pod template of a DaprJob named `name`.
 pub fn dapr_annotations(
     name: &str,
@@ -88,7 +69,7 @@ pub fn dapr_annotations(
         put("dapr.io/config", config.clone());
     }
     if let Some(level) = dapr.log_level {
-        put("dapr.io/log-level", log_level(level).into());
+        put("dapr.io/log-level", level.as_str().into());
     }
     if let Some(json) = dapr.log_as_json {
         put("dapr.io/log-as-json", json.to_string());
@@ -110,7 +91,7 @@ pub fn dapr_annotations(
         );
     }
     if let Some(protocol) = dapr.app_protocol {
-        put("dapr.io/app-protocol", app_protocol(protocol).into());
+        put("dapr.io/app-protocol", protocol.as_str().into());
     }
     if let Some(seconds) = dapr.graceful_shutdown_seconds {
         if seconds < 0 {
